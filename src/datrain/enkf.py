@@ -6,7 +6,7 @@ import numpy as np
 from datrain.esmda import draw_perturbations
 from datrain.forward_model import ForwardModel, evaluate
 from datrain.history import Callback, Recorder, TrainResult
-from datrain.update import apply_transform, ensemble_transform
+from datrain.update import kalman_update
 from datrain.validation import as_generator, check_da_inputs, check_positive_int
 
 
@@ -50,6 +50,7 @@ def enkf(forward: ForwardModel, ensemble, X, y, obs_std, batch_size: int = 1, ep
     recorder = Recorder(y, callback)
 
     def monitor(step, n_forward):
+        recorder.pause_clock()  # the full-data forward run below is monitoring only
         predictions = evaluate(forward, ensemble, X, y.size)
         return recorder.record(step, ensemble, predictions, n_forward, alpha=1.0 if step else np.nan)
 
@@ -57,23 +58,24 @@ def enkf(forward: ForwardModel, ensemble, X, y, obs_std, batch_size: int = 1, ep
         return recorder.result(ensemble)
     step, n_forward = 0, 0
     for _ in range(epochs):
-        order = rng.permutation(n_samples) if shuffle else np.arange(n_samples)
+        order = rng.permutation(n_samples) if shuffle else slice(None)
+        X_epoch, y_epoch, std_epoch = X[order], y[order], obs_std[order]  # views unless shuffled
         for start in range(0, n_samples, batch_size):
-            rows = order[start:start + batch_size]
+            stop = min(start + batch_size, n_samples)
             if inflation != 1.0:
                 ensemble = ensemble.mean(axis=0) + inflation * (ensemble - ensemble.mean(axis=0))
             if param_noise > 0.0:
                 ensemble = ensemble + param_noise * rng.standard_normal(ensemble.shape).astype(ensemble.dtype)
-            obs, sigma = y[rows].reshape(-1), obs_std[rows].reshape(-1)
-            predictions = evaluate(forward, ensemble, X[rows], obs.size)
-            if not np.all(np.isfinite(predictions)):
+            obs, sigma = y_epoch[start:stop].reshape(-1), std_epoch[start:stop].reshape(-1)
+            predictions = evaluate(forward, ensemble, X_epoch[start:stop], obs.size)
+            if not np.isfinite(predictions).all():
                 recorder.mark_diverged(step + 1)
                 break
             noise = draw_perturbations(perturbations, rng, ensemble, obs.size)
-            ensemble = apply_transform(ensemble, ensemble_transform(predictions, obs, sigma, 1.0, noise))
+            ensemble = kalman_update(ensemble, predictions, obs, sigma, 1.0, noise)
             step += 1
-            n_forward += n_members * rows.size
-            last_of_epoch = start + batch_size >= n_samples
+            n_forward += n_members * (stop - start)
+            last_of_epoch = stop == n_samples
             if (step % record_every == 0 or last_of_epoch) and not monitor(step, n_forward):
                 return recorder.result(ensemble)
         if recorder.status != "ok":

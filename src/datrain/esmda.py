@@ -6,8 +6,7 @@ import numpy as np
 from datrain.forward_model import ForwardModel, evaluate
 from datrain.history import Callback, Recorder, TrainResult
 from datrain.schedules import resolve_schedule
-from datrain.update import (apply_transform, ensemble_transform, moment_matched_perturbations,
-                            standard_normal_perturbations)
+from datrain.update import kalman_update, moment_matched_perturbations, standard_normal_perturbations
 from datrain.validation import as_generator, check_da_inputs
 
 PERTURBATIONS = ("random", "moment_matched")
@@ -66,8 +65,10 @@ def esmda(forward: ForwardModel, ensemble, X, y, obs_std, alphas=4, rng=None, *,
     while (step < len(schedule)) if fixed else not schedule.finished:
         alpha = schedule[step] if fixed else schedule.next_alpha(predictions, observations, sigma)
         noise = draw_perturbations(perturbations, rng, ensemble, n_obs)
-        ensemble = apply_transform(ensemble, ensemble_transform(predictions, observations, sigma, alpha, noise))
+        ensemble = kalman_update(ensemble, predictions, observations, sigma, alpha, noise)
         step += 1
+        if (step == len(schedule)) if fixed else schedule.finished:
+            recorder.pause_clock()  # the forward run after the last update is monitoring only
         predictions = evaluate(forward, ensemble, X, n_obs)
         if not recorder.record(step, ensemble, predictions, step * cost_per_run, alpha):
             break

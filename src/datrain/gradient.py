@@ -85,6 +85,7 @@ def train_by_gradient(model: DifferentiableModel, params, X, y, optimizer, epoch
     recorder = Recorder(y, callback)
 
     def monitor(epoch, n_forward):
+        recorder.pause_clock()  # the full-data forward run below is monitoring only
         predictions = np.asarray(model.forward(ensemble, X)).reshape(n_members, -1)
         return recorder.record(epoch, ensemble, predictions, n_forward)
 

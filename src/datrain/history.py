@@ -7,6 +7,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from datrain.metrics import rmse
+
 
 @dataclass(frozen=True)
 class StepInfo:
@@ -56,9 +58,14 @@ class TrainResult:
 
 def param_spread(ensemble: np.ndarray) -> float:
     """``sqrt(trace(C) / p)`` for the sample covariance ``C`` of ``ensemble (N, p)``."""
-    if ensemble.shape[0] < 2:
+    n_members = ensemble.shape[0]
+    if n_members < 2:
         return float("nan")
-    return float(np.sqrt(np.mean(np.var(ensemble, axis=0, ddof=1))))
+    anomalies = (ensemble - ensemble.mean(axis=0)).ravel()
+    total = float(np.dot(anomalies, anomalies))  # one BLAS pass
+    if not np.isfinite(total):  # huge but finite states: the overflow-safe scaled RMS
+        return rmse(anomalies, 0.0) * float(np.sqrt(n_members / (n_members - 1)))
+    return float(np.sqrt(total / ((n_members - 1) * ensemble.shape[1])))
 
 
 class Recorder:
@@ -73,15 +80,21 @@ class Recorder:
         self._callback = callback
         self._rows: list[dict] = []
         self._elapsed = 0.0
-        self._started = time.perf_counter()
+        self._started: float | None = time.perf_counter()
         self.status = "ok"
         self.diverged_at: int | None = None
         self.last_finite: np.ndarray | None = None
 
+    def pause_clock(self) -> None:
+        """Stop the training clock (before monitoring-only work); :meth:`record` restarts it."""
+        if self._started is not None:
+            self._elapsed += time.perf_counter() - self._started
+            self._started = None
+
     def record(self, step: int, ensemble: np.ndarray, predictions: np.ndarray,
                n_forward: int, alpha: float = float("nan")) -> bool:
         """Append one row. Returns False (and marks divergence) on NaN/inf."""
-        self._elapsed += time.perf_counter() - self._started
+        self.pause_clock()
         finite = bool(np.all(np.isfinite(ensemble)) and np.all(np.isfinite(predictions)))
         if finite:
             self.last_finite = ensemble
@@ -89,7 +102,7 @@ class Recorder:
             row = {
                 "step": step,
                 "alpha": float(alpha),
-                "train_rmse": float(np.sqrt(np.mean((mean_prediction - self._y) ** 2))),
+                "train_rmse": rmse(mean_prediction, self._y),
                 "param_spread": param_spread(ensemble),
                 "n_forward": int(n_forward),
                 "wall_time": self._elapsed,

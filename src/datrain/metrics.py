@@ -10,9 +10,17 @@ from scipy.stats import norm
 
 
 def rmse(prediction, truth) -> float:
-    """``sqrt(mean((prediction - truth)**2))``."""
-    prediction, truth = np.ravel(prediction), np.ravel(truth)
-    return float(np.sqrt(np.mean((prediction - truth) ** 2)))
+    """``sqrt(mean((prediction - truth)**2))``.
+
+    Computed as ``s * sqrt(mean((r / s)**2))`` with ``s = max |r|``, so that finite
+    residuals beyond ~1e154 (a diverging run) give a finite RMSE rather than overflow.
+    NaN or inf residuals give NaN or inf.
+    """
+    residual = np.ravel(prediction) - np.ravel(truth)
+    scale = np.max(np.abs(residual), initial=0.0)
+    if not 0.0 < scale < np.inf:  # all zero, or a NaN/inf residual
+        return float(scale)
+    return float(scale * np.sqrt(np.mean((residual / scale) ** 2)))
 
 
 def r2(prediction, truth) -> float:

@@ -152,36 +152,44 @@ class MLP:
         return self._propagate(ensemble, X, keep=False)[-1]
 
     def _propagate(self, ensemble, X, keep):
+        """Forward pass; with ``keep`` also return what back-propagation needs.
+
+        Returns ``[output]``, or ``(x1, hidden, output)`` when ``keep``: ``x1 = [X, 1]``
+        ``(n_samples, n_in + 1)``; ``hidden[l]`` the activated output of hidden layer
+        ``l``, sample-major ``(n_samples, n_members, width)``; ``output`` as in :meth:`forward`.
+        The hidden arrays are written in place (one GEMM, one in-place activation
+        each), so the cost is close to one pass of the activation over them.
+        """
         ensemble = np.asarray(ensemble)
         single = ensemble.ndim == 1
         theta = ensemble[None, :] if single else ensemble
         self._check_width(theta)
         X = self._check_inputs(X, theta.dtype)
         n_members, n_samples = theta.shape[0], X.shape[0]
-        act = self.activation
+        sizes, offsets, activate = self.sizes, self.offsets, self.activation.apply
 
         # First layer: fold the bias into one GEMM over all members.
-        a, b = self.sizes[0], self.sizes[1]
-        block = theta[:, : self.offsets[1]].reshape(n_members, a + 1, b)
-        weights_all = block.transpose(1, 0, 2).reshape(a + 1, n_members * b)
+        a, b = sizes[0], sizes[1]
+        weights_all = theta[:, : offsets[1]].reshape(n_members, a + 1, b).transpose(1, 0, 2)
         x1 = np.empty((n_samples, a + 1), dtype=theta.dtype)
         x1[:, :a] = X
         x1[:, a] = 1.0
-        h = (x1 @ weights_all).reshape(n_samples, n_members, b)  # sample-major (s, n, b)
-        outputs = [h]
-        layers = self.unflatten(theta)
+        h = (x1 @ weights_all.reshape(a + 1, n_members * b)).reshape(n_samples, n_members, b)
+        hidden = []
         for l in range(1, self.n_layers):
-            act.apply(h, out=h)  # hidden activation, in place; outputs[l-1] now holds g(z)
-            W, bias = layers[l]
-            h = np.matmul(h.transpose(1, 0, 2), W).transpose(1, 0, 2)  # (s, n, b)
-            h = h + bias
-            outputs.append(h)
-        result = np.ascontiguousarray(h.transpose(1, 0, 2))  # (n, s, out)
+            activate(h, out=h)  # hidden activation, in place
+            hidden.append(h)
+            a, b = sizes[l], sizes[l + 1]
+            block = theta[:, offsets[l]:offsets[l + 1]].reshape(n_members, a + 1, b)
+            # Per member (n_samples, a) @ (a, b); the product comes back member-major (n, s, b).
+            h = np.matmul(h.transpose(1, 0, 2), block[:, :a, :]).transpose(1, 0, 2)
+            h += block[:, a, :]  # bias, (n_members, b) broadcast over samples
+        output = np.ascontiguousarray(h.transpose(1, 0, 2))  # (n, s, out); no copy for the last layer
         if single:
-            result = result[0]
+            output = output[0]
         if keep:
-            return x1, outputs, result
-        return [result]
+            return x1, hidden, output
+        return [output]
 
     # ---------------------------------------------------------------- gradient
     def loss_and_gradient(self, ensemble: np.ndarray, X: np.ndarray, y: np.ndarray):
