@@ -83,6 +83,11 @@ def run_files():
     return [RUN.format(case=case, method=method, seed=seed) for case, method, seed in expected_runs()]
 
 
+def present_run_files(wildcards):
+    """The run files of the configuration that exist when the DAG is built (rule partial_aggregate)."""
+    return [path for path in run_files() if Path(path).is_file()]
+
+
 def final_outputs():
     figures = [f"fit_{case}" for case in CASES] + FIGURES
     return (
@@ -94,6 +99,8 @@ def final_outputs():
 
 def dataset_parameters(wildcards):
     """What determines data/{case}.nc: the base seed, the case name and its dataset settings."""
+    if wildcards.case not in config["cases"]:
+        raise ValueError(f"case={wildcards.case!r} is not in config['cases'] {sorted(config['cases'])}")
     return {"case": wildcards.case, "base_seed": config["base_seed"],
             "dataset": config["cases"][wildcards.case]["dataset"]}
 

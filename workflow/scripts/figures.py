@@ -24,13 +24,15 @@ ERRORBAR = ("ci", 95)
 
 
 def save(fig, png, pdf, config_hash):
-    """Write PNG and PDF (atomically) without timestamps or software tags, with the config hash as a footer."""
-    fig.text(0.995, -0.01, f"summary config sha256 {config_hash}", ha="right", va="top",
+    """Write PNG and PDF (atomically) without timestamps or software tags, with the config hash as a
+    footer and, machine-readable, in the metadata (PNG ``Description``, PDF ``Subject``)."""
+    label = f"summary config sha256 {config_hash}"
+    fig.text(0.995, -0.01, label, ha="right", va="top",
              fontsize=6, color="0.4")  # below the axes; bbox_inches="tight" keeps it
     with dio.atomic_output(png) as tmp:
-        fig.savefig(tmp, dpi=150, bbox_inches="tight", metadata=METADATA["png"])
+        fig.savefig(tmp, dpi=150, bbox_inches="tight", metadata={**METADATA["png"], "Description": label})
     with dio.atomic_output(pdf) as tmp:
-        fig.savefig(tmp, bbox_inches="tight", metadata=METADATA["pdf"])
+        fig.savefig(tmp, bbox_inches="tight", metadata={**METADATA["pdf"], "Subject": label})
     plt.close(fig)
 
 

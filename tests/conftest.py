@@ -1,9 +1,13 @@
-"""Shared fixtures: one tiny pipeline run (config/test.yaml) reused by every end-to-end test."""
+"""Fixtures shared by tests/workflow and tests/reliability: one tiny pipeline run (config/test.yaml)
+reused by every end-to-end test of the session. The helpers live in tests/workflow/workflow_helpers.py."""
+import sys
 from pathlib import Path
 
 import pytest
 
-from workflow_helpers import REPO, TEST_CONFIG, copy_pipeline, load_config, snakemake
+sys.path.insert(0, str(Path(__file__).resolve().parent / "workflow"))
+
+from workflow_helpers import REPO, TEST_CONFIG, copy_pipeline, load_config, snakemake  # noqa: E402
 
 
 @pytest.fixture(scope="session")
